@@ -1,0 +1,1 @@
+"""EventLens runtime: ONNX Runtime + tokenizers + numpy only."""

@@ -1,0 +1,1 @@
+"""EventLens training side: data, model, training loop, evaluation, export."""

@@ -1,0 +1,110 @@
+"""The ``eventlens`` command. Heavy libraries are imported inside each subcommand, so runtime-only
+subcommands (``tag``, ``score``) work without torch or transformers installed."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+DEFAULT_LABELS = Path(__file__).resolve().parent.parent / "configs" / "labels.yaml"
+
+
+def _labels(path: str | None):
+    from eventlens.training.config import load_label_schema
+
+    return load_label_schema(path or DEFAULT_LABELS)
+
+
+def cmd_validate_data(args: argparse.Namespace) -> int:
+    from eventlens.training.data import validate_files
+
+    examples, problems = validate_files(args.files, _labels(args.labels))
+    for problem in problems:
+        print(problem)
+    print(f"{len(examples)} valid row(s), {len(problems)} problem(s) in {len(args.files)} file(s)", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from eventlens.training.data import write_jsonl
+    from eventlens.training.importers import IMPORTERS
+
+    examples, problems = IMPORTERS[args.format](args.input, _labels(args.labels), lang=args.lang, complete=args.complete)
+    for problem in problems:
+        print(problem)
+    if problems and not args.keep_going:
+        print(f"{len(problems)} problem(s); nothing written (use --keep-going to write the valid rows)", file=sys.stderr)
+        return 1
+    written = write_jsonl(examples, args.output)
+    print(f"wrote {written} row(s) to {args.output}; {len(problems)} row problem(s)", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def cmd_data_stats(args: argparse.Namespace) -> int:
+    import json
+
+    from eventlens.training.corpus_stats import check_thresholds, corpus_stats, split_name
+    from eventlens.training.data import DataError, load_examples
+
+    schema = _labels(args.labels)
+    try:
+        splits = {split_name(path): load_examples([path], schema) for path in args.files}
+    except DataError as err:
+        print(err, file=sys.stderr)
+        return 1
+    stats = corpus_stats(splits, schema)
+    checks = check_thresholds(stats, schema)
+    if args.json:
+        stats["thresholds"] = [c.__dict__ for c in checks]
+        print(json.dumps(stats, ensure_ascii=False, indent=2))
+    else:
+        for key, value in stats.items():
+            print(f"{key}: {value}")
+        print("\nthresholds:")
+        for c in checks:
+            print(f"  [{'ok' if c.met else 'MISSING'}] {c.name}: {c.value} (target {c.target})")
+    return 0 if all(c.met for c in checks) or not args.strict else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="eventlens", description="Multilingual event and actor-attitude tagging.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("validate-data", help="check JSONL files; prints file:line: field: reason")
+    p.add_argument("files", nargs="+", help="JSONL files in the EventLens format")
+    p.add_argument("--labels", help=f"labels YAML (default: {DEFAULT_LABELS.name} of this project)")
+    p.set_defaults(func=cmd_validate_data)
+
+    from eventlens.training.importers import IMPORTERS
+
+    p = commands.add_parser("import", help="convert Label Studio / doccano / CSV / mention-string files to JSONL")
+    p.add_argument("format", choices=sorted(IMPORTERS))
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True, help="output JSONL file")
+    p.add_argument("--lang", default="und", help="language code for rows that carry none")
+    p.add_argument("--complete", action="store_true", help="a row with no spans/events was fully annotated: write [] instead of null")
+    p.add_argument("--keep-going", action="store_true", help="write the valid rows even if some rows have problems")
+    p.add_argument("--labels", help="labels YAML")
+    p.set_defaults(func=cmd_import)
+    p = commands.add_parser("data-stats", help="corpus statistics and the bundled corpus's thresholds")
+    p.add_argument("files", nargs="+", help="JSONL files (the file name's stem is used as the split name)")
+    p.add_argument("--labels", help="labels YAML")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--strict", action="store_true", help="exit 1 if a threshold is not met")
+    p.set_defaults(func=cmd_data_stats)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``eventlens`` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -68,6 +68,46 @@ def cmd_data_stats(args: argparse.Namespace) -> int:
     return 0 if all(c.met for c in checks) or not args.strict else 1
 
 
+def cmd_split_data(args: argparse.Namespace) -> int:
+    from eventlens.training.data import DataError, load_examples, write_jsonl
+    from eventlens.training.splits import stratified_split
+
+    try:
+        examples = load_examples(args.files, _labels(args.labels))
+    except DataError as err:
+        print(err, file=sys.stderr)
+        return 1
+    for name, rows in stratified_split(examples, tuple(args.ratios)).items():
+        path = Path(args.output_dir) / f"{name}.jsonl"
+        write_jsonl(rows, path)
+        print(f"{path}: {len(rows)} rows", file=sys.stderr)
+    return 0
+
+
+def cmd_base_model(args: argparse.Namespace) -> int:
+    from eventlens.training.base_model import materialize_base_model
+
+    print(materialize_base_model(Path(args.cache_dir) if args.cache_dir else None, force=args.force))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from eventlens.training.config import load_config
+    from eventlens.training.train import train
+
+    overrides = dict(item.split("=", 1) for item in args.set or [])
+    config = load_config(args.config, overrides={k: _yaml_value(v) for k, v in overrides.items()})
+    run_dir = train(config, progress=not args.no_progress)
+    print(run_dir)
+    return 0
+
+
+def _yaml_value(text: str):
+    import yaml
+
+    return yaml.safe_load(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="eventlens", description="Multilingual event and actor-attitude tagging.")
@@ -90,6 +130,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-going", action="store_true", help="write the valid rows even if some rows have problems")
     p.add_argument("--labels", help="labels YAML")
     p.set_defaults(func=cmd_import)
+    p = commands.add_parser("split-data", help="write stratified train/dev/test files")
+    p.add_argument("files", nargs="+", help="JSONL corpus files")
+    p.add_argument("-o", "--output-dir", required=True)
+    p.add_argument("--ratios", nargs=3, type=float, default=[0.75, 0.10, 0.15], metavar=("TRAIN", "DEV", "TEST"))
+    p.add_argument("--labels", help="labels YAML")
+    p.set_defaults(func=cmd_split_data)
+
+    p = commands.add_parser("base-model", help="materialise the offline multilingual-e5-small encoder (idempotent)")
+    p.add_argument("--cache-dir", help="default: $EVENTLENS_CACHE or ~/.cache/eventlens")
+    p.add_argument("--force", action="store_true", help="rebuild even if a verified copy exists")
+    p.set_defaults(func=cmd_base_model)
+
+    p = commands.add_parser("train", help="fine-tune on a YAML config; writes a run directory")
+    p.add_argument("--config", required=True, help="e.g. configs/default.yaml")
+    p.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE", help="override a config value (repeatable)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_train)
+
     p = commands.add_parser("data-stats", help="corpus statistics and the bundled corpus's thresholds")
     p.add_argument("files", nargs="+", help="JSONL files (the file name's stem is used as the split name)")
     p.add_argument("--labels", help="labels YAML")

@@ -102,6 +102,32 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from eventlens.training.export import export_run
+
+    manifest = export_run(args.run_dir, args.output, dev_files=args.dev)
+    checks = manifest["export_checks"]
+    print(f"exported to {args.output}: parity max |diff| {checks['parity_max_abs_diff']:.1e}; "
+          f"int8 dev drop {checks['int8_drop']}")
+    return 0
+
+
+def cmd_model_card(args: argparse.Namespace) -> int:
+    import json
+
+    from eventlens.inference.labels import LabelSchema
+    from eventlens.inference.manifest import read_manifest
+    from eventlens.training.model_card import render_model_card
+    from eventlens.training.train import METRICS_FILE
+
+    metrics = json.loads((Path(args.run_dir) / METRICS_FILE).read_text(encoding="utf-8"))
+    manifest = read_manifest(args.model_dir) if args.model_dir else None
+    schema = LabelSchema.from_dict(manifest["labels"]) if manifest else _labels(args.labels)
+    Path(args.output).write_text(render_model_card(metrics, manifest, schema), encoding="utf-8")
+    print(args.output)
+    return 0
+
+
 def _yaml_value(text: str):
     import yaml
 
@@ -148,6 +174,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train)
 
+    p = commands.add_parser("export", help="export a run to an ONNX model directory (fp32 + int8, parity-checked)")
+    p.add_argument("run_dir")
+    p.add_argument("-o", "--output", required=True, help="model directory to write")
+    p.add_argument("--dev", nargs="+", help="dev JSONL for the parity/quality checks (default: the run's dev files)")
+    p.set_defaults(func=cmd_export)
+
+    p = commands.add_parser("model-card", help="write a model card from a run's measured metrics")
+    p.add_argument("run_dir")
+    p.add_argument("--model-dir", help="the exported model directory (adds export checks)")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--labels", help="labels YAML (when no --model-dir)")
+    p.set_defaults(func=cmd_model_card)
+
     p = commands.add_parser("data-stats", help="corpus statistics and the bundled corpus's thresholds")
     p.add_argument("files", nargs="+", help="JSONL files (the file name's stem is used as the split name)")
     p.add_argument("--labels", help="labels YAML")
@@ -160,7 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``eventlens`` console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # Our own progress at INFO; third-party chatter (e.g. onnxruntime's quantizer) only from WARNING up.
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("eventlens").setLevel(logging.DEBUG if args.verbose else logging.INFO)
     return args.func(args) or 0
 
 

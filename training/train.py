@@ -11,6 +11,7 @@ import logging
 import platform
 import shutil
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -187,7 +188,10 @@ def train(config: RunConfig, progress: bool = True) -> Path:
         "data": {
             "train": len(train_rows), "dev": len(dev_rows), "test": len(test_rows),
             "fingerprint": files_fingerprint(train_paths + dev_paths + test_paths),
-            "files": [str(p) for p in train_paths + dev_paths + test_paths],
+            "files": {"train": [str(p) for p in train_paths], "dev": [str(p) for p in dev_paths],
+                      "test": [str(p) for p in test_paths]},
+            "languages": {name: dict(sorted(Counter(e.lang for e in rows).items()))
+                          for name, rows in (("train", train_rows), ("dev", dev_rows), ("test", test_rows))},
         },
         "environment": {"torch": torch.__version__, "python": platform.python_version(), "threads": torch.get_num_threads()},
         "config": config.to_dict(),

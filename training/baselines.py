@@ -50,7 +50,7 @@ class TfidfVectorizer:
             rows.extend([r] * len(idx))
             cols.extend(idx.tolist())
             vals.extend(weights.tolist())
-        return torch.sparse_coo_tensor([rows, cols], vals, (len(texts), len(self.vocab)), dtype=torch.float32).coalesce()
+        return torch.sparse_coo_tensor([rows, cols], vals, (len(texts), len(self.vocab)), dtype=torch.float32, check_invariants=False).coalesce()
 
 
 def tfidf_logreg_events(

@@ -128,6 +128,28 @@ def cmd_model_card(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from eventlens.training.evaluate import evaluate_path
+    from eventlens.training.metrics import summary
+
+    metrics = evaluate_path(args.model, args.data, variant=args.variant, baselines=not args.no_baselines)
+    if args.json:
+        print(json.dumps(metrics, indent=2, ensure_ascii=False))
+        return 0
+    rows = {"all": summary(metrics), **metrics["per_language"]}
+    keys = ["sentences", "event_micro_f1", "event_macro_f1", "actor_f1", "attitude_macro_f1", "end_to_end_f1"]
+    print("subset".ljust(8) + "".join(k.rjust(19) for k in keys))
+    for name, row in rows.items():
+        print(name.ljust(8) + "".join(str(row[k]).rjust(19) for k in keys))
+    if "baselines" in metrics:
+        base = metrics["baselines"]
+        print(f"baselines: TF-IDF+LR event micro-F1 {base['events_tfidf_logreg']['micro_f1']}, macro-F1 "
+              f"{base['events_tfidf_logreg']['macro_f1']}; majority attitude macro-F1 {base['attitude_majority']['macro_f1']}")
+    return 0
+
+
 def _yaml_value(text: str):
     import yaml
 
@@ -173,6 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE", help="override a config value (repeatable)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train)
+
+    p = commands.add_parser("evaluate", help="metrics of a run or an exported model on labelled JSONL")
+    p.add_argument("model", help="a run directory, a saved model directory, or an exported ONNX model directory")
+    p.add_argument("data", nargs="+", help="labelled JSONL files")
+    p.add_argument("--variant", choices=["int8", "fp32"], default="int8", help="ONNX file to use for exported models")
+    p.add_argument("--no-baselines", action="store_true", help="skip the TF-IDF / majority baselines")
+    p.add_argument("--json", action="store_true", help="print the full metrics as JSON")
+    p.set_defaults(func=cmd_evaluate)
 
     p = commands.add_parser("export", help="export a run to an ONNX model directory (fp32 + int8, parity-checked)")
     p.add_argument("run_dir")

@@ -150,6 +150,48 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _format_result(result: dict) -> str:
+    events = ", ".join(f"{e['label']} ({e['score']:.2f})" for e in result["events"]) or "none"
+    actors = " · ".join(f"[{a['start']}:{a['end']}] \"{a['text']}\" {a['attitude']} ({a['score']:.2f})"
+                        for a in result["actors"]) or "none"
+    return f"{result['text']}\n  events: {events}\n  actors: {actors}"
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    import json
+
+    from eventlens.inference.tagger import Tagger
+
+    tagger = Tagger.load(args.model, variant=args.variant)
+    if args.document:
+        results = [tagger.tag_document(text).to_dict() for text in args.texts]
+        sentences = [s for doc in results for s in doc["sentences"]]
+    else:
+        actors = [args.actor] * len(args.texts) if args.actor else None
+        results = [r.to_dict() for r in tagger.tag(args.texts, actors=actors)]
+        sentences = results
+    if args.json:
+        print(json.dumps(results if len(results) > 1 else results[0], ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(_format_result(s) for s in sentences))
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    import json
+
+    from eventlens.inference.scoring import score_file
+
+    summary = score_file(
+        args.model, args.input, args.output, text_field=args.text_field, id_field=args.id_field,
+        input_format=args.input_format, output_format=args.output_format, documents=args.documents,
+        workers=args.workers, chunk_size=args.chunk_size, resume=args.resume, variant=args.variant,
+        progress=not args.no_progress,
+    )
+    print(json.dumps(summary), file=sys.stderr)
+    return 0
+
+
 def _yaml_value(text: str):
     import yaml
 
@@ -216,6 +258,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--labels", help="labels YAML (when no --model-dir)")
     p.set_defaults(func=cmd_model_card)
+
+    p = commands.add_parser("tag", help="tag sentences (or documents) and print the result")
+    p.add_argument("texts", nargs="+", help="sentences to tag")
+    p.add_argument("-m", "--model", required=True, help="exported model directory")
+    p.add_argument("--actor", action="append", help="score this caller-given actor string instead of predicted ones (repeatable)")
+    p.add_argument("--document", action="store_true", help="split each text into sentences first")
+    p.add_argument("--variant", choices=["int8", "fp32"], default="int8")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_tag)
+
+    p = commands.add_parser("score", help="tag an archive: JSONL/CSV/Parquet in and out, streaming, resumable")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-m", "--model", required=True, help="exported model directory")
+    io_group = p.add_argument_group("input and output")
+    io_group.add_argument("--text-field", default="text")
+    io_group.add_argument("--id-field", default="id", help="copied into each output row when present")
+    io_group.add_argument("--input-format", choices=["jsonl", "csv", "parquet"], help="default: from the extension")
+    io_group.add_argument("--output-format", choices=["jsonl", "csv", "parquet"], help="default: from the extension")
+    io_group.add_argument("--documents", action="store_true", help="split long texts into sentences first")
+    run_group = p.add_argument_group("execution")
+    run_group.add_argument("--workers", type=int, default=1, help="worker processes, one model each")
+    run_group.add_argument("--chunk-size", type=int, default=256, help="rows per chunk (the resume granularity)")
+    run_group.add_argument("--resume", action="store_true", help="continue an interrupted run without losing or duplicating rows")
+    run_group.add_argument("--variant", choices=["int8", "fp32"], default="int8")
+    run_group.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_score)
 
     p = commands.add_parser("data-stats", help="corpus statistics and the bundled corpus's thresholds")
     p.add_argument("files", nargs="+", help="JSONL files (the file name's stem is used as the split name)")

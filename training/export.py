@@ -52,7 +52,7 @@ class _OnnxWrapper(torch.nn.Module):
 def export_onnx(model: EventLensModel, path: Path) -> None:
     """Export the fp32 graph with dynamic batch and sequence axes."""
     model = model.eval().to("cpu")
-    wrapper = _OnnxWrapper(model)
+    wrapper = _OnnxWrapper(model).eval()
     dummy = torch.randint(5, 100, (2, 11))
     batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence")
     torch.onnx.export(

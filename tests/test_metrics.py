@@ -53,3 +53,18 @@ def test_thresholds_tuned_per_label():
     thresholds = tune_thresholds(examples, probs, SCHEMA)
     assert 0.1 < thresholds[0] <= 0.3  # separates 0.3 (positive) from 0.1 (negative)
     assert list(thresholds[1:]) == [0.5, 0.5]  # no positives for B, C: default kept
+
+
+def test_agreement_scores():
+    from eventlens.training.agreement import agreement, cohen_kappa
+
+    assert cohen_kappa(["a", "b", "a", "b"], ["a", "b", "a", "b"]) == 1.0
+    assert cohen_kappa(["a", "a", "b", "b"], ["a", "b", "a", "b"]) == 0.0
+    first = [Example("1", "en", "Regime forces shelled Idlib.", ["A"], [Span(0, 13, "negative")]),
+             Example("2", "en", "Talks resumed in Doha.", ["B"], [])]
+    second = [Example("1", "en", "Regime forces shelled Idlib.", ["A", "C"], [Span(0, 13, "neutral"), Span(22, 27, "neutral")]),
+              Example("2", "en", "Talks resumed in Doha.", ["B"], [])]
+    result = agreement(first, second, SCHEMA)
+    assert result["sentences"] == 2 and result["event_exact_match"] == 0.5
+    assert result["event_micro_f1"] == pytest.approx(0.8)  # tp 2, fp 1, fn 0
+    assert result["span_f1"] == pytest.approx(2 / 3, abs=1e-4) and result["matched_spans"] == 1

@@ -192,6 +192,28 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_agreement(args: argparse.Namespace) -> int:
+    import json
+
+    from eventlens.training.agreement import agreement
+    from eventlens.training.data import load_examples
+
+    schema = _labels(args.labels)
+    result = agreement(load_examples(args.first, schema), load_examples(args.second, schema), schema)
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+def cmd_data_card(args: argparse.Namespace) -> int:
+    from eventlens.training.data_card import write_data_card
+
+    print(write_data_card(Path(args.data_dir), _labels(args.labels)))
+    return 0
+
+
 def _yaml_value(text: str):
     import yaml
 
@@ -285,6 +307,18 @@ def build_parser() -> argparse.ArgumentParser:
     run_group.add_argument("--variant", choices=["int8", "fp32"], default="int8")
     run_group.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_score)
+
+    p = commands.add_parser("agreement", help="inter-annotator agreement of two passes (matched by id)")
+    p.add_argument("--first", nargs="+", required=True, help="JSONL of the first (reference) pass")
+    p.add_argument("--second", nargs="+", required=True, help="JSONL of the second pass")
+    p.add_argument("-o", "--output", help="write the JSON here too")
+    p.add_argument("--labels", help="labels YAML")
+    p.set_defaults(func=cmd_agreement)
+
+    p = commands.add_parser("data-card", help="regenerate data/README.md from the corpus files")
+    p.add_argument("data_dir", nargs="?", default="data")
+    p.add_argument("--labels", help="labels YAML")
+    p.set_defaults(func=cmd_data_card)
 
     p = commands.add_parser("data-stats", help="corpus statistics and the bundled corpus's thresholds")
     p.add_argument("files", nargs="+", help="JSONL files (the file name's stem is used as the split name)")

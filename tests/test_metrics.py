@@ -68,3 +68,23 @@ def test_agreement_scores():
     assert result["sentences"] == 2 and result["event_exact_match"] == 0.5
     assert result["event_micro_f1"] == pytest.approx(0.8)  # tp 2, fp 1, fn 0
     assert result["span_f1"] == pytest.approx(2 / 3, abs=1e-4) and result["matched_spans"] == 1
+
+
+def test_evaluate_metric_interface_matches_compute_metrics():
+    from eventlens.training.metrics import evaluate_predictions
+
+    examples = [Example("1", "en", "Regime forces shelled Idlib.", ["A"], [Span(0, 13, "negative")]),
+                Example("2", "fr", "Rien.", None, [])]
+    predictions = [Prediction(np.array([0.9, 0.1, 0.2]), ["A", "B"], [(0, 13, "negative")], ["neutral"]),
+                   Prediction(np.zeros(3), [], [(0, 4, "neutral")], [])]
+    assert evaluate_predictions(examples, predictions, SCHEMA) == compute_metrics(examples, predictions, SCHEMA)
+
+
+def test_review_sample_is_blind_and_per_language():
+    from eventlens.training.agreement import review_sample
+
+    examples = [Example(f"{lang}-{i}", lang, f"t{i}", ["A"], []) for lang in ("en", "ar") for i in range(40)]
+    sample = review_sample(examples, 0.1)
+    assert [r["lang"] for r in sample].count("en") == 4 and len(sample) == 8
+    assert all(set(r) == {"id", "lang", "text"} for r in sample)
+    assert sample == review_sample(list(reversed(examples)), 0.1)

@@ -8,6 +8,7 @@ each overall and per language.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 
 from eventlens.inference.labels import LabelSchema
@@ -70,3 +71,18 @@ def agreement(first: list[Example], second: list[Example], schema: LabelSchema) 
     result["per_language"] = {lang: {k: v for k, v in _agreement(p, schema).items() if k != "per_event_label_f1"}
                               for lang, p in sorted(by_lang.items())}
     return result
+
+
+def review_sample(examples: list[Example], fraction: float) -> list[dict]:
+    """A blind sample for a second annotation pass: per language, the ``fraction`` of sentences with the
+    lowest id hashes (deterministic), reduced to ``id``/``lang``/``text`` so the annotator sees no labels."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    by_lang: dict[str, list[Example]] = defaultdict(list)
+    for example in examples:
+        by_lang[example.lang].append(example)
+    sample = []
+    for lang, rows in sorted(by_lang.items()):
+        rows = sorted(rows, key=lambda e: hashlib.sha1(e.id.encode()).hexdigest())
+        sample.extend({"id": e.id, "lang": e.lang, "text": e.text} for e in rows[: max(1, round(fraction * len(rows)))])
+    return sample

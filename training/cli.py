@@ -207,6 +207,19 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review_sample(args: argparse.Namespace) -> int:
+    import json
+
+    from eventlens.training.agreement import review_sample
+    from eventlens.training.data import load_examples
+
+    sample = review_sample(load_examples(args.files, _labels(args.labels)), args.fraction)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in sample), encoding="utf-8")
+    print(f"{len(sample)} sentences (text only) written to {args.output}", file=sys.stderr)
+    return 0
+
+
 def cmd_data_card(args: argparse.Namespace) -> int:
     from eventlens.training.data_card import write_data_card
 
@@ -314,6 +327,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write the JSON here too")
     p.add_argument("--labels", help="labels YAML")
     p.set_defaults(func=cmd_agreement)
+
+    p = commands.add_parser("review-sample", help="a blind, deterministic sample (text only) for a second annotation pass")
+    p.add_argument("files", nargs="+")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--fraction", type=float, default=0.1)
+    p.add_argument("--labels", help="labels YAML")
+    p.set_defaults(func=cmd_review_sample)
 
     p = commands.add_parser("data-card", help="regenerate data/README.md from the corpus files")
     p.add_argument("data_dir", nargs="?", default="data")

@@ -11,7 +11,7 @@ from eventlens.inference.encoding import TextEncoder
 from eventlens.inference.manifest import MANIFEST_FILE
 from eventlens.inference.runner import BatchRunner, token_views
 from eventlens.training.data import Example, load_examples
-from eventlens.training.metrics import compute_metrics, predictions_from_views
+from eventlens.training.metrics import evaluate_predictions, predictions_from_views
 
 
 def _load_runner(path: Path, variant: str) -> tuple[BatchRunner, TextEncoder, object, np.ndarray]:
@@ -42,7 +42,7 @@ def evaluate_path(path: str | Path, data_files: list[str], variant: str = "int8"
     run, encoder, schema, thresholds = _load_runner(path, variant)
     examples: list[Example] = load_examples(data_files, schema)
     views = token_views([e.text for e in examples], encoder, run)
-    metrics = compute_metrics(examples, predictions_from_views(examples, views, schema, thresholds), schema)
+    metrics = evaluate_predictions(examples, predictions_from_views(examples, views, schema, thresholds), schema)
     run_metrics = path / "metrics.json"
     if baselines and run_metrics.is_file():
         from eventlens.training.baselines import baselines as run_baselines

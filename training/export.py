@@ -23,7 +23,7 @@ from eventlens.inference.manifest import (
     sha256_file,
 )
 from eventlens.inference.runner import token_views
-from eventlens.training.metrics import compute_metrics, predictions_from_views, summary
+from eventlens.training.metrics import evaluate_predictions, predictions_from_views, summary
 from eventlens.training.modeling import EventLensModel
 
 logger = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ def export_run(run_dir: str | Path, output_dir: str | Path, dev_files: list[str]
     quality = {}
     for variant, path in (("fp32", fp32_path), ("int8", int8_path)):
         views = token_views([e.text for e in dev], encoder, onnx_runner(path), batch_size=32)
-        quality[variant] = summary(compute_metrics(dev, predictions_from_views(dev, views, schema, thresholds), schema))
+        quality[variant] = summary(evaluate_predictions(dev, predictions_from_views(dev, views, schema, thresholds), schema))
     drops = {k: round(float(quality["fp32"][k] - quality["int8"][k]), 4) for k in ("event_micro_f1", "event_macro_f1", "attitude_macro_f1")}
     for key, drop in drops.items():
         if drop > QUALITY_DROP_WARNING:

@@ -11,14 +11,17 @@ and attitude macro-F1.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 
+import datasets
+import evaluate
 import numpy as np
 
 from eventlens.inference.decode import TokenView, decode
 from eventlens.inference.labels import LabelSchema
-from eventlens.training.data import Example
+from eventlens.training.data import Example, Span
 
 
 @dataclass
@@ -175,3 +178,51 @@ def tune_thresholds(examples: list[Example], event_probs: list[np.ndarray], sche
         )
         thresholds[j] = float(best)
     return thresholds
+
+
+class EventLensMetric(evaluate.Metric):
+    """The metrics above behind the Hugging Face ``evaluate`` interface (``add_batch`` / ``compute``).
+
+    ``evaluate.load`` fetches metric scripts from the hub, so the module is instantiated directly and kept
+    in memory. Predictions and references travel as JSON strings (nested spans don't fit flat features).
+    """
+
+    def __init__(self, schema: LabelSchema, **kwargs):
+        self.schema = schema
+        super().__init__(keep_in_memory=True, **kwargs)
+
+    def _info(self) -> evaluate.MetricInfo:
+        return evaluate.MetricInfo(
+            description="EventLens events / actor spans / attitude / end-to-end metrics, overall and per language.",
+            citation="",
+            inputs_description="predictions: JSON Prediction records; references: JSON Example records",
+            features=datasets.Features({"predictions": datasets.Value("string"), "references": datasets.Value("string")}),
+        )
+
+    def _compute(self, predictions: list[str], references: list[str]) -> dict:
+        examples = [_example_from_json(r) for r in references]
+        return compute_metrics(examples, [_prediction_from_json(p) for p in predictions], self.schema)
+
+
+def prediction_to_json(prediction: Prediction) -> str:
+    return json.dumps({"event_probs": prediction.event_probs.tolist(), "events": prediction.events,
+                       "spans": prediction.spans, "gold_span_attitudes": prediction.gold_span_attitudes})
+
+
+def _prediction_from_json(text: str) -> Prediction:
+    d = json.loads(text)
+    return Prediction(np.array(d["event_probs"]), d["events"], [tuple(s) for s in d["spans"]], d["gold_span_attitudes"])
+
+
+def _example_from_json(text: str) -> Example:
+    d = json.loads(text)
+    actors = None if d["actors"] is None else [Span(a["start"], a["end"], a["attitude"]) for a in d["actors"]]
+    return Example(d["id"], d["lang"], d["text"], d["events"], actors)
+
+
+def evaluate_predictions(examples: list[Example], predictions: list[Prediction], schema: LabelSchema) -> dict:
+    """All metrics through :class:`EventLensMetric` (identical to :func:`compute_metrics`)."""
+    metric = EventLensMetric(schema)
+    metric.add_batch(predictions=[prediction_to_json(p) for p in predictions],
+                     references=[json.dumps(e.to_dict(), ensure_ascii=False) for e in examples])
+    return metric.compute()

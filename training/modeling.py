@@ -98,6 +98,10 @@ class EventLensModel(PreTrainedModel):
         self.encoder = encoder if encoder is not None else _build_encoder(config.encoder_config)
         hidden = self.encoder.config.hidden_size
         self.dropout = nn.Dropout(config.dropout)
+        # Mean-pooled encoder states are highly anisotropic (a large shared component, small per-dimension
+        # spread), which stalls a linear head. Standardising each dimension over the batch fixes that; at
+        # inference the running statistics make it a fixed affine map (exported as such).
+        self.event_norm = nn.BatchNorm1d(hidden)
         self.event_head = nn.Linear(hidden, len(config.event_labels))
         self.actor_head = nn.Linear(hidden, len(ACTOR_TAGS))
         self.attitude_head = nn.Linear(hidden, len(config.attitude_labels))
@@ -143,7 +147,13 @@ class EventLensModel(PreTrainedModel):
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
-        event_logits = self.event_head(self.dropout(pooled))
+        if self.training and pooled.shape[0] == 1:  # batch statistics need two rows; use the running ones
+            self.event_norm.eval()
+            normed = self.event_norm(pooled)
+            self.event_norm.train()
+        else:
+            normed = self.event_norm(pooled)
+        event_logits = self.event_head(self.dropout(normed))
         tokens = self.dropout(hidden)
         actor_logits = self.actor_head(tokens)
         attitude_logits = self.attitude_head(tokens)

@@ -27,7 +27,7 @@ from eventlens.training.baselines import baselines
 from eventlens.training.config import RunConfig
 from eventlens.training.data import Example, files_fingerprint, load_examples
 from eventlens.training.features import Collator, featurize_all
-from eventlens.training.metrics import compute_metrics, predictions_from_views, summary, tune_thresholds
+from eventlens.training.metrics import evaluate_predictions, predictions_from_views, summary, tune_thresholds
 from eventlens.training.modeling import EventLensModel
 from eventlens.training.predict import torch_runner
 
@@ -66,10 +66,12 @@ class EventLensTrainer(Trainer):
         return self.optimizer
 
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict[str, float]:
-        thresholds = np.full(len(self.schema.events), 0.5)
         views = token_views([e.text for e in self.dev_examples], self.text_encoder, torch_runner(self.model),
                             batch_size=self.args.per_device_eval_batch_size)
-        metrics = compute_metrics(self.dev_examples, predictions_from_views(self.dev_examples, views, self.schema, thresholds), self.schema)
+        # Scored with dev-tuned thresholds, as the final model will be: early in training the event head
+        # ranks well before its probabilities cross 0.5.
+        thresholds = tune_thresholds(self.dev_examples, [v.event_probs for v in views], self.schema)
+        metrics = evaluate_predictions(self.dev_examples, predictions_from_views(self.dev_examples, views, self.schema, thresholds), self.schema)
         flat = {f"{metric_key_prefix}_{k}": v for k, v in summary(metrics).items() if k != "sentences"}
         self.log(flat)
         self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, flat)
@@ -143,6 +145,7 @@ def train(config: RunConfig, progress: bool = True) -> Path:
         remove_unused_columns=False,
         disable_tqdm=not progress,
         dataloader_num_workers=0,
+        dataloader_drop_last=True,  # BatchNorm on the pooled vector needs more than one row per batch
         dataloader_pin_memory=torch.cuda.is_available(),
     )
     callbacks = [EarlyStoppingCallback(config.train.early_stopping_patience)] if config.train.early_stopping_patience else []
@@ -166,10 +169,10 @@ def train(config: RunConfig, progress: bool = True) -> Path:
     tokenizer.save_pretrained(model_dir)
     shutil.rmtree(checkpoints, ignore_errors=True)
 
-    results = {"dev": compute_metrics(dev_rows, predictions_from_views(dev_rows, dev_views, schema, thresholds), schema)}
+    results = {"dev": evaluate_predictions(dev_rows, predictions_from_views(dev_rows, dev_views, schema, thresholds), schema)}
     if test_rows:
         test_views = token_views([e.text for e in test_rows], text_encoder, run, config.train.eval_batch_size)
-        results["test"] = compute_metrics(test_rows, predictions_from_views(test_rows, test_views, schema, thresholds), schema)
+        results["test"] = evaluate_predictions(test_rows, predictions_from_views(test_rows, test_views, schema, thresholds), schema)
     eval_split = test_rows or dev_rows
     metrics = {
         **results,

@@ -88,3 +88,20 @@ def test_review_sample_is_blind_and_per_language():
     assert [r["lang"] for r in sample].count("en") == 4 and len(sample) == 8
     assert all(set(r) == {"id", "lang", "text"} for r in sample)
     assert sample == review_sample(list(reversed(examples)), 0.1)
+
+
+def test_disagreements_and_apply_resolutions():
+    from eventlens.training.agreement import apply_resolutions, disagreements
+
+    first = [Example("1", "en", "Regime forces shelled Idlib.", ["A"], [Span(0, 13, "negative")], {"setting": "Syria"}),
+             Example("2", "en", "Talks resumed.", ["B"], [])]
+    second = [Example("1", "en", "Regime forces shelled Idlib.", ["A"], [Span(0, 13, "neutral")]),
+              Example("2", "en", "Talks resumed.", ["B"], [])]
+    (row,) = disagreements(first, second)
+    assert row["id"] == "1" and row["first"]["actors"] == [[0, 13, "Regime forces", "negative"]]
+    resolved = [Example("1", "en", "Regime forces shelled Idlib.", ["A", "C"], [Span(0, 13, "negative")])]
+    updated, changed = apply_resolutions(first, resolved)
+    assert changed == 1 and updated[0].events == ["A", "C"] and updated[0].meta == {"setting": "Syria"}
+    assert updated[1] is first[1]
+    with pytest.raises(ValueError, match="not in the corpus"):
+        apply_resolutions(first, [Example("9", "en", "x", [], [])])

@@ -86,3 +86,42 @@ def review_sample(examples: list[Example], fraction: float) -> list[dict]:
         rows = sorted(rows, key=lambda e: hashlib.sha1(e.id.encode()).hexdigest())
         sample.extend({"id": e.id, "lang": e.lang, "text": e.text} for e in rows[: max(1, round(fraction * len(rows)))])
     return sample
+
+
+def disagreements(first: list[Example], second: list[Example]) -> list[dict]:
+    """Sentences where the passes differ in events, spans or attitudes, both annotations side by side
+    (spans as ``[start, end, text, attitude]``), for adjudication."""
+    by_id = {e.id: e for e in first}
+    rows = []
+    for b in second:
+        a = by_id.get(b.id)
+        if a is None:
+            continue
+        spans_a = [[s.start, s.end, a.text[s.start:s.end], s.attitude] for s in a.actors or []]
+        spans_b = [[s.start, s.end, b.text[s.start:s.end], s.attitude] for s in b.actors or []]
+        if sorted(a.events or []) != sorted(b.events or []) or spans_a != spans_b:
+            rows.append({"id": a.id, "lang": a.lang, "text": a.text,
+                         "first": {"events": a.events, "actors": spans_a}, "second": {"events": b.events, "actors": spans_b}})
+    return rows
+
+
+def apply_resolutions(examples: list[Example], resolved: list[Example]) -> tuple[list[Example], int]:
+    """Replace the events and actors of examples by adjudicated ones (matched by id; text must agree).
+
+    Metadata and order are kept. Returns the updated examples and how many changed.
+    """
+    by_id = {r.id: r for r in resolved}
+    updated, changed = [], 0
+    for example in examples:
+        fix = by_id.pop(example.id, None)
+        if fix is None:
+            updated.append(example)
+            continue
+        if fix.text != example.text:
+            raise ValueError(f"{example.id}: the adjudicated text differs from the corpus text")
+        if (fix.events, fix.actors) != (example.events, example.actors):
+            changed += 1
+        updated.append(Example(example.id, example.lang, example.text, fix.events, fix.actors, example.meta))
+    if by_id:
+        raise ValueError(f"adjudicated ids not in the corpus: {sorted(by_id)[:5]}")
+    return updated, changed

@@ -199,11 +199,49 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     from eventlens.training.data import load_examples
 
     schema = _labels(args.labels)
-    result = agreement(load_examples(args.first, schema), load_examples(args.second, schema), schema)
+    first, second = load_examples(args.first, schema), load_examples(args.second, schema)
+    result = agreement(first, second, schema)
+    if args.disagreements:
+        from eventlens.training.agreement import disagreements
+
+        rows = disagreements(first, second)
+        Path(args.disagreements).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        print(f"{len(rows)} sentence(s) with disagreements written to {args.disagreements}", file=sys.stderr)
     text = json.dumps(result, indent=2, ensure_ascii=False)
     if args.output:
         Path(args.output).write_text(text + "\n", encoding="utf-8")
     print(text)
+    return 0
+
+
+def cmd_apply_adjudication(args: argparse.Namespace) -> int:
+    from eventlens.training.agreement import apply_resolutions
+    from eventlens.training.data import DataError, load_examples, write_jsonl
+    from eventlens.training.importers import import_mentions
+
+    schema = _labels(args.labels)
+    resolved, problems = [], []
+    for path in args.resolved:
+        rows, row_problems = import_mentions(path, schema) if args.mentions else (load_examples([path], schema), [])
+        resolved.extend(rows)
+        problems.extend(row_problems)
+    if problems:
+        print(DataError(problems), file=sys.stderr)
+        return 1
+    total, seen = 0, set()
+    for path in args.corpus:
+        examples = load_examples([path], schema)
+        ids = {e.id for e in examples}
+        seen |= ids
+        updated, changed = apply_resolutions(examples, [r for r in resolved if r.id in ids])
+        write_jsonl(updated, path)
+        total += changed
+        print(f"{path}: {changed} row(s) changed", file=sys.stderr)
+    missing = {r.id for r in resolved} - seen
+    if missing:
+        print(f"ids not found in the corpus: {sorted(missing)[:10]}", file=sys.stderr)
+        return 1
+    print(f"{total} row(s) changed in total", file=sys.stderr)
     return 0
 
 
@@ -325,8 +363,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--first", nargs="+", required=True, help="JSONL of the first (reference) pass")
     p.add_argument("--second", nargs="+", required=True, help="JSONL of the second pass")
     p.add_argument("-o", "--output", help="write the JSON here too")
+    p.add_argument("--disagreements", help="write the sentences the passes disagree on (JSONL) for adjudication")
     p.add_argument("--labels", help="labels YAML")
     p.set_defaults(func=cmd_agreement)
+
+    p = commands.add_parser("apply-adjudication", help="write adjudicated labels into corpus files (by id; metadata kept)")
+    p.add_argument("--corpus", nargs="+", required=True, help="corpus JSONL files, rewritten in place")
+    p.add_argument("--resolved", nargs="+", required=True, help="adjudicated rows (EventLens JSONL)")
+    p.add_argument("--mentions", action="store_true", help="the resolved rows give actors as strings (eventlens import mentions format)")
+    p.add_argument("--labels", help="labels YAML")
+    p.set_defaults(func=cmd_apply_adjudication)
 
     p = commands.add_parser("review-sample", help="a blind, deterministic sample (text only) for a second annotation pass")
     p.add_argument("files", nargs="+")

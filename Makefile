@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# The CPU build of torch; an unpinned torch would pull several GB of CUDA packages.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[train,dev,parquet]"
+	$(BIN)/pip install --quiet -e ".[train,serve,ray,dev,parquet]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -265,6 +265,21 @@ def cmd_data_card(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from eventlens.inference.server import Limits, serve
+    except ImportError as err:
+        print(f"eventlens serve needs the [serve] extra (pip install 'eventlens[serve]'): {err}", file=sys.stderr)
+        return 1
+    from eventlens.inference.manifest import read_manifest
+
+    read_manifest(args.model_dir)  # fail fast, before uvicorn starts, on a wrong directory
+    serve(args.model_dir, host=args.host, port=args.port, workers=args.workers,
+          limits=Limits(max_sentences=args.max_sentences, max_chars=args.max_chars), max_batch=args.max_batch,
+          batch_wait_ms=args.batch_wait_ms, variant=args.variant, graceful_timeout=args.graceful_timeout)
+    return 0
+
+
 def _yaml_value(text: str):
     import yaml
 
@@ -385,6 +400,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data_dir", nargs="?", default="data")
     p.add_argument("--labels", help="labels YAML")
     p.set_defaults(func=cmd_data_card)
+
+    p = commands.add_parser("serve", help="HTTP service (FastAPI + uvicorn): /v1/tag, /v1/tag-document, /metrics ...")
+    p.add_argument("model_dir", help="exported model directory")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (one model each)")
+    p.add_argument("--variant", choices=["int8", "fp32"], default="int8")
+    limits = p.add_argument_group("limits and batching")
+    limits.add_argument("--max-sentences", type=int, default=128, help="texts per request (more: 413)")
+    limits.add_argument("--max-chars", type=int, default=100_000, help="characters per request (more: 413)")
+    limits.add_argument("--max-batch", type=int, default=64, help="texts per micro-batched model call")
+    limits.add_argument("--batch-wait-ms", type=float, default=5.0, help="how long to gather concurrent requests")
+    limits.add_argument("--graceful-timeout", type=float, default=30.0, help="seconds to finish in-flight requests on shutdown")
+    p.set_defaults(func=cmd_serve)
 
     p = commands.add_parser("data-stats", help="corpus statistics and the bundled corpus's thresholds")
     p.add_argument("files", nargs="+", help="JSONL files (the file name's stem is used as the split name)")

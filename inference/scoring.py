@@ -52,23 +52,30 @@ def detect_format(path: str | Path, given: str | None = None) -> str:
     raise ScoringError(f"{path}: cannot tell the format from the extension; pass --input-format/--output-format ({', '.join(FORMATS)})")
 
 
+def parse_jsonl_line(n: int, raw: bytes | str) -> InputRow:
+    """Row ``n`` (0-based) of a JSONL file: the decoded object, or the reason it is unusable."""
+    try:
+        record = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+    except UnicodeDecodeError as err:
+        return InputRow(n, None, f"not valid UTF-8: {err.reason}", line=n + 1)
+    except json.JSONDecodeError as err:
+        return InputRow(n, None, f"bad JSON: {err.msg} at column {err.colno}", line=n + 1)
+    if not isinstance(record, dict):
+        return InputRow(n, None, f"expected a JSON object, got {type(record).__name__}", line=n + 1)
+    return InputRow(n, record, None, line=n + 1)
+
+
+def flat_values(record: dict) -> dict:
+    """Nested values (lists, dicts) as JSON strings, for tabular outputs (CSV, Parquet)."""
+    return {k: v if isinstance(v, (str, int, float)) or v is None else json.dumps(v, ensure_ascii=False) for k, v in record.items()}
+
+
 def read_rows(path: str | Path, fmt: str) -> Iterator[InputRow]:
     """Stream input rows; malformed ones come back with ``error`` set instead of raising."""
     if fmt == "jsonl":
         with open(path, "rb") as handle:
             for n, raw in enumerate(handle):
-                try:
-                    record = json.loads(raw.decode("utf-8"))
-                except UnicodeDecodeError as err:
-                    yield InputRow(n, None, f"not valid UTF-8: {err.reason}", line=n + 1)
-                    continue
-                except json.JSONDecodeError as err:
-                    yield InputRow(n, None, f"bad JSON: {err.msg} at column {err.colno}", line=n + 1)
-                    continue
-                if not isinstance(record, dict):
-                    yield InputRow(n, None, f"expected a JSON object, got {type(record).__name__}", line=n + 1)
-                else:
-                    yield InputRow(n, record, None, line=n + 1)
+                yield parse_jsonl_line(n, raw)
     elif fmt == "csv":
         csv.field_size_limit(sys.maxsize)
         with open(path, encoding="utf-8", newline="", errors="replace") as handle:
@@ -125,16 +132,13 @@ class _Writer:
                 writer.writeheader()
                 self.csv_header = False
             for record in records:
-                writer.writerow({k: v if isinstance(v, (str, int, float)) or v is None else json.dumps(v, ensure_ascii=False)
-                                 for k, v in record.items()})
+                writer.writerow(flat_values(record))
             self.handle.write(buffer.getvalue().encode("utf-8"))
         else:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            rows = [{k: v if isinstance(v, (str, int, float)) or v is None else json.dumps(v, ensure_ascii=False)
-                     for k, v in r.items()} for r in records]
-            pq.write_table(pa.Table.from_pylist(rows), self.parts / f"part-{self.count:06d}.parquet")
+            pq.write_table(pa.Table.from_pylist([flat_values(r) for r in records]), self.parts / f"part-{self.count:06d}.parquet")
             self.count += 1
 
     def position(self) -> int:
@@ -178,7 +182,7 @@ def _tag_chunk(texts: list[str], documents: bool) -> list[dict]:
     return [r.to_dict() for r in _worker_tagger.tag(texts)]
 
 
-def _prepare(chunk: list[InputRow], text_field: str, id_field: str | None):
+def prepare_rows(chunk: list[InputRow], text_field: str, id_field: str | None):
     """Split a chunk into scorable texts and error rows; keep each row's id."""
     jobs, errors = [], []
     for item in chunk:
@@ -253,7 +257,7 @@ def score_file(
         pending: deque = deque()
 
         def submit(chunk):
-            jobs, errors = _prepare(chunk, text_field, id_field)
+            jobs, errors = prepare_rows(chunk, text_field, id_field)
             texts = [t for _, t in jobs]
             handle = pool.apply_async(_tag_chunk, (texts, documents)) if pool else _tag_chunk(texts, documents)
             pending.append((chunk, jobs, errors, handle))

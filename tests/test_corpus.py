@@ -27,8 +27,28 @@ def test_every_data_file_validates(corpus):
     assert CORPUS, "no corpus files under data/corpus"
     _, problems = corpus
     assert problems == []
-    _, split_problems = validate_files(list(SPLITS.values()), SCHEMA)
-    assert split_problems == []
+    second_pass = sorted((REPO / "data" / "second_pass").glob("*.jsonl"))
+    _, other_problems = validate_files(list(SPLITS.values()), SCHEMA)
+    assert other_problems == []
+    _, second_problems = validate_files(second_pass, SCHEMA)
+    assert second_pass and second_problems == []
+
+
+def test_corpus_meets_every_requirement(corpus):
+    from eventlens.training.corpus_stats import check_thresholds, corpus_stats
+
+    examples, _ = corpus
+    unmet = [c for c in check_thresholds(corpus_stats({"all": examples}, SCHEMA), SCHEMA) if not c.met]
+    assert unmet == []
+
+
+def test_second_pass_covers_ten_percent_per_language(corpus):
+    from collections import Counter
+
+    examples, _ = corpus
+    second, _ = validate_files(sorted((REPO / "data" / "second_pass").glob("*.jsonl")), SCHEMA)
+    per_lang, sampled = Counter(e.lang for e in examples), Counter(e.lang for e in second)
+    assert all(sampled[lang] >= 0.1 * n - 0.5 for lang, n in per_lang.items())
 
 
 def test_splits_are_the_deterministic_split_of_the_corpus(corpus):

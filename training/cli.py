@@ -180,6 +180,20 @@ def cmd_tag(args: argparse.Namespace) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     import json
 
+    if args.engine == "ray":
+        try:
+            from eventlens.inference.ray_scoring import score_with_ray
+        except ImportError as err:
+            print(f"--engine ray needs the [ray] extra (pip install 'eventlens[ray]'): {err}", file=sys.stderr)
+            return 1
+        summary = score_with_ray(args.model, [args.input, *args.more_inputs], args.output, text_field=args.text_field,
+                                 id_field=args.id_field, input_format=args.input_format, documents=args.documents,
+                                 actors=args.workers, batch_size=args.chunk_size, variant=args.variant, address=args.ray_address)
+        print(json.dumps(summary), file=sys.stderr)
+        return 0
+    if args.more_inputs:
+        print("several inputs need --engine ray; the local engine scores one file", file=sys.stderr)
+        return 1
     from eventlens.inference.scoring import score_file
 
     summary = score_file(
@@ -357,7 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_tag)
 
     p = commands.add_parser("score", help="tag an archive: JSONL/CSV/Parquet in and out, streaming, resumable")
-    p.add_argument("input")
+    p.add_argument("input", help="input file (with --engine ray: a file or folder; more may follow)")
+    p.add_argument("more_inputs", nargs="*", help=argparse.SUPPRESS)
     p.add_argument("-o", "--output", required=True)
     p.add_argument("-m", "--model", required=True, help="exported model directory")
     io_group = p.add_argument_group("input and output")
@@ -367,7 +382,10 @@ def build_parser() -> argparse.ArgumentParser:
     io_group.add_argument("--output-format", choices=["jsonl", "csv", "parquet"], help="default: from the extension")
     io_group.add_argument("--documents", action="store_true", help="split long texts into sentences first")
     run_group = p.add_argument_group("execution")
-    run_group.add_argument("--workers", type=int, default=1, help="worker processes, one model each")
+    run_group.add_argument("--engine", choices=["local", "ray"], default="local",
+                           help="local processes, or Ray Data (writes a Parquet folder; see --ray-address)")
+    run_group.add_argument("--ray-address", help="an existing Ray cluster (e.g. ray://head:10001 or auto); default: start Ray locally")
+    run_group.add_argument("--workers", type=int, default=1, help="worker processes (local) or Ray actors, one model each")
     run_group.add_argument("--chunk-size", type=int, default=256, help="rows per chunk (the resume granularity)")
     run_group.add_argument("--resume", action="store_true", help="continue an interrupted run without losing or duplicating rows")
     run_group.add_argument("--variant", choices=["int8", "fp32"], default="int8")

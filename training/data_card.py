@@ -14,7 +14,7 @@ def _table(header: list[str], rows: list[list]) -> str:
                      + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
 
 
-def render_data_card(splits: dict, schema: LabelSchema, agreement: dict | None) -> str:
+def render_data_card(splits: dict, schema: LabelSchema, agreement: dict | None, adjudication: list[dict] | None = None) -> str:
     """Markdown for ``data/README.md``: counts per language, label and split, thresholds, agreement."""
     stats = corpus_stats(splits, schema)
     names = list(splits)
@@ -34,6 +34,15 @@ def render_data_card(splits: dict, schema: LabelSchema, agreement: dict | None) 
                        agreement["span_f1"], agreement["attitude_kappa"]]]
                      + [[lang, a["sentences"], a["event_micro_f1"], a["event_exact_match"], a["span_f1"], a["attitude_kappa"]]
                         for lang, a in agreement["per_language"].items()])
+        )
+    if adjudication:
+        decisions = {d: sum(r["decision"] == d for r in adjudication) for d in ("first", "second", "mixed")}
+        agreement_text += (
+            f"\n\nAgreement was measured before adjudication. The {len(adjudication)} sentences where the passes differed were then "
+            f"adjudicated against the guidelines by a third reader who saw both annotations: the first pass was kept for "
+            f"{decisions['first']}, the second for {decisions['second']}, a mix for {decisions['mixed']}. Each decision and its "
+            "reason is in `adjudication.jsonl`; the corpus holds the adjudicated labels. Where the guidelines were silent, "
+            "adjudicators sometimes followed the corpus's existing conventions, so those decisions lean toward the first pass."
         )
     return f"""# The EventLens corpus
 
@@ -84,7 +93,7 @@ Hard cases: {stats['hard_case_share']:.1%} of sentences ({", ".join(f"{k} {v}" f
 
 ## Known gaps and biases
 
-- Written by language models following the guidelines, not collected from real outlets: the style is
+- Written (and second-annotated, and adjudicated) by language models following the guidelines, not collected from real outlets: the style is
   news-like but more regular than real copy, and the events are invented. Scores on real news will be lower.
 - Setting names were written freely per language, so the same conflict can appear under several names; the
   count of settings overstates breadth somewhat.
@@ -101,6 +110,9 @@ def write_data_card(data_dir: Path, schema: LabelSchema) -> Path:
     splits = {name: load_examples([data_dir / f"{name}.jsonl"], schema) for name in ("train", "dev", "test")}
     agreement_file = data_dir / "agreement.json"
     agreement = json.loads(agreement_file.read_text(encoding="utf-8")) if agreement_file.is_file() else None
+    adjudication_file = data_dir / "adjudication.jsonl"
+    adjudication = ([json.loads(line) for line in adjudication_file.read_text(encoding="utf-8").splitlines()]
+                    if adjudication_file.is_file() else None)
     path = data_dir / "README.md"
-    path.write_text(render_data_card(splits, schema, agreement), encoding="utf-8")
+    path.write_text(render_data_card(splits, schema, agreement, adjudication), encoding="utf-8")
     return path

@@ -27,7 +27,7 @@ def test_ray_rows_equal_local_rows(tiny_export, tmp_path, local_ray):
     summary = score_with_ray(tiny_export, [src], tmp_path / "ray_out", actors=2)
     assert (summary["rows_in"], summary["results"], summary["errors"]) == (local["rows_in"], local["results"], local["errors"])
 
-    ray_rows = pq.read_table(tmp_path / "ray_out").to_pylist()
+    ray_rows = sorted(pq.read_table(tmp_path / "ray_out").to_pylist(), key=lambda r: r["row"])
     assert [r["row"] for r in ray_rows] == list(range(60))
     want_results = [flat_values({**r, "id": str(r["id"])}) for r in map(json.loads, (tmp_path / "local.jsonl").read_text().splitlines())]
     want_errors = [{**e, "id": str(e["id"])} for e in map(json.loads, (tmp_path / "local.jsonl.errors.jsonl").read_text().splitlines())]

@@ -188,3 +188,23 @@ def test_cli_tag_runs_with_torch_blocked(tiny_export):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["actors"][0]["text"] == "Regime forces"
+
+
+def test_ffn_down_projections_stay_fp32(tiny_export):
+    from eventlens.training.export import ffn_down_projections
+
+    graph = onnx.load(str(tiny_export / "model.onnx")).graph
+    kept = ffn_down_projections(tiny_export / "model_fp32.onnx", 64, 32)
+    assert len(kept) == 2  # one per layer of the tiny encoder
+    float_matmuls = {n.name for n in graph.node if n.op_type == "MatMul"}
+    assert set(kept) <= float_matmuls
+    assert json.loads((tiny_export / "manifest.json").read_text())["int8_fp32_nodes"] == 2
+
+
+def test_int8_results_do_not_depend_on_grouping(tiny_export):
+    """int8 runs each window alone, so a text's result is the same whatever it is tagged with."""
+    tagger = Tagger.load(tiny_export)
+    assert (tagger.batch_size, tagger.workers >= 1) == (1, True)
+    together = [r.to_dict() for r in tagger.tag(TEXTS * 3)]
+    alone = [tagger.tag(t).to_dict() for t in TEXTS * 3]
+    assert together == alone

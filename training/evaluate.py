@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from eventlens.inference.encoding import TextEncoder
 from eventlens.inference.manifest import MANIFEST_FILE
-from eventlens.inference.runner import BatchRunner, token_views
+from eventlens.inference.runner import token_views
 from eventlens.training.data import Example, load_examples
 from eventlens.training.metrics import evaluate_predictions, predictions_from_views
 
 
-def _load_runner(path: Path, variant: str) -> tuple[BatchRunner, TextEncoder, object, np.ndarray]:
+def _load_views(path: Path, variant: str) -> tuple[Callable[[list[str]], list], object, np.ndarray]:
+    """A function texts → merged model outputs, with the label schema and thresholds of the model at ``path``."""
     if (path / MANIFEST_FILE).is_file():
         from eventlens.inference.tagger import Tagger
 
         tagger = Tagger.load(path, variant=variant)
-        return tagger._run, tagger.encoder, tagger.schema, tagger.thresholds
+        return tagger.token_views, tagger.schema, tagger.thresholds
     from eventlens.training.modeling import EventLensModel
     from eventlens.training.predict import torch_runner
     from eventlens.training.train import MODEL_SUBDIR, TOKENIZER_FILE
@@ -29,7 +31,8 @@ def _load_runner(path: Path, variant: str) -> tuple[BatchRunner, TextEncoder, ob
         raise FileNotFoundError(f"{path}: neither a run directory (model/config.json) nor an exported model (manifest.json)")
     model = EventLensModel.from_pretrained(model_dir).eval()
     encoder = TextEncoder.from_file(model_dir / TOKENIZER_FILE, max_length=model.config.max_seq_length)
-    return torch_runner(model), encoder, model.config.schema, np.array(model.config.event_thresholds)
+    run = torch_runner(model)
+    return (lambda texts: token_views(texts, encoder, run)), model.config.schema, np.array(model.config.event_thresholds)
 
 
 def evaluate_path(path: str | Path, data_files: list[str], variant: str = "int8", baselines: bool = True) -> dict:
@@ -39,9 +42,9 @@ def evaluate_path(path: str | Path, data_files: list[str], variant: str = "int8"
     train/dev files and scored on the same data.
     """
     path = Path(path)
-    run, encoder, schema, thresholds = _load_runner(path, variant)
+    views_of, schema, thresholds = _load_views(path, variant)
     examples: list[Example] = load_examples(data_files, schema)
-    views = token_views([e.text for e in examples], encoder, run)
+    views = views_of([e.text for e in examples])
     metrics = evaluate_predictions(examples, predictions_from_views(examples, views, schema, thresholds), schema)
     run_metrics = path / "metrics.json"
     if baselines and run_metrics.is_file():

@@ -90,8 +90,10 @@ the span and its attitude right. Baselines are trained on the same split.
 
 {export}## Limitations
 
-- Small, hand-written training corpus; scores per language rest on few test sentences and vary between runs.
-  Languages or event types with little data are the least reliable.
+- The bundled corpus is small and synthetic: sentences written for this project by language models following the
+  annotation guidelines (see `data/README.md`), not real news. Expect lower scores on real copy. Scores per
+  language rest on 27–93 test sentences and vary between runs; the four languages with 180 sentences are the
+  least reliable.
 - One sentence at a time: no document context, no coreference (pronouns are not actors), no event arguments.
 - Sentences are written in news style; other registers will score lower.
 - Event labels follow the EventLens annotation guidelines (a PLOVER-based reading); other coding schemes differ.

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from eventlens.inference.scoring import InputRow, ScoringError, detect_format, flat_values, parse_jsonl_line, prepare_rows
+from eventlens.inference.scoring import InputRow, ScoringError, detect_format, flat_values, parse_jsonl_line, prepare_rows, tag_texts
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +40,7 @@ class _TaggerActor:
             items.append(parse_jsonl_line(n, row["text"]) if self.fmt == "jsonl" else InputRow(n, row, None))
         jobs, errors = prepare_rows(items, self.text_field, self.id_field)
         texts = [text for _, text in jobs]
-        if self.documents:
-            tagged = [self.tagger.tag_document(t).to_dict() for t in texts]
-        else:
-            tagged = [r.to_dict() for r in self.tagger.tag(texts)]
+        tagged = tag_texts(self.tagger, texts, self.documents)
         out = [flat_values({**where, **result}) for (where, _), result in zip(jobs, tagged)] + [flat_values(e) for e in errors]
         out.sort(key=lambda r: r["row"])
         for record in out:

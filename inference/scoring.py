@@ -176,10 +176,15 @@ def _init_worker(model_dir: str, variant: str, threads: int) -> None:
     _worker_tagger = Tagger.load(model_dir, variant=variant, threads=threads)
 
 
-def _tag_chunk(texts: list[str], documents: bool) -> list[dict]:
+def tag_texts(tagger, texts: list[str], documents: bool) -> list[dict]:
+    """Result dicts for a chunk: one per text, or per document split into sentences."""
     if documents:
-        return [_worker_tagger.tag_document(t).to_dict() for t in texts]
-    return [r.to_dict() for r in _worker_tagger.tag(texts)]
+        return [tagger.tag_document(t).to_dict() for t in texts]
+    return [r.to_dict() for r in tagger.tag(texts)]
+
+
+def _tag_chunk(texts: list[str], documents: bool) -> list[dict]:
+    return tag_texts(_worker_tagger, texts, documents)
 
 
 def prepare_rows(chunk: list[InputRow], text_field: str, id_field: str | None):

@@ -7,11 +7,7 @@ from pathlib import Path
 
 from eventlens.inference.labels import LabelSchema
 from eventlens.training.corpus_stats import check_thresholds, corpus_stats
-
-
-def _table(header: list[str], rows: list[list]) -> str:
-    return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-                     + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
+from eventlens.training.report import markdown_table
 
 
 def render_data_card(splits: dict, schema: LabelSchema, agreement: dict | None, adjudication: list[dict] | None = None) -> str:
@@ -29,7 +25,7 @@ def render_data_card(splits: dict, schema: LabelSchema, agreement: dict | None, 
         agreement_text = (
             f"An independent second annotation of {agreement['sentences']} sentences "
             f"({agreement['sentences'] / stats['sentences']:.1%} of the corpus), made from the guidelines and the bare text only:\n\n"
-            + _table(["subset", "sentences", "event micro-F1", "event exact match", "span F1", "attitude κ (matched spans)"],
+            + markdown_table(["subset", "sentences", "event micro-F1", "event exact match", "span F1", "attitude κ (matched spans)"],
                      [["all", agreement["sentences"], agreement["event_micro_f1"], agreement["event_exact_match"],
                        agreement["span_f1"], agreement["attitude_kappa"]]]
                      + [[lang, a["sentences"], a["event_micro_f1"], a["event_exact_match"], a["span_f1"], a["attitude_kappa"]]
@@ -71,13 +67,13 @@ language and rarest event label; ~75/10/15). The test split is never used for tr
 {stats['sentences']} sentences, {stats['actor_mentions']} actor mentions; words per sentence {stats['words_min']}–{stats['words_max']}
 (mean {stats['words_mean']}); {stats['settings']} setting names across regions {stats['regions']}.
 
-{_table(["language"] + names + ["total"], lang_rows)}
+{markdown_table(["language"] + names + ["total"], lang_rows)}
 
 ## Labels
 
 Sentences per event type:
 
-{_table(["event type"] + names + ["total"], label_rows)}
+{markdown_table(["event type"] + names + ["total"], label_rows)}
 
 No event: {stats['no_event_share']:.1%} of sentences; two or more types: {stats['multi_event_share']:.1%}.
 Attitudes of actor mentions: {", ".join(f"{a} {stats['attitude_counts'][a]} ({stats['attitude_share'][a]:.1%})" for a in schema.attitudes)}.
@@ -85,7 +81,7 @@ Hard cases: {stats['hard_case_share']:.1%} of sentences ({", ".join(f"{k} {v}" f
 
 ## Requirements
 
-{_table(["requirement", "measured", "target", "met"], [[c.name, c.value, c.target, "yes" if c.met else "**no**"] for c in checks])}
+{markdown_table(["requirement", "measured", "target", "met"], [[c.name, c.value, c.target, "yes" if c.met else "**no**"] for c in checks])}
 
 ## Agreement
 

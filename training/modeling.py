@@ -147,12 +147,11 @@ class EventLensModel(PreTrainedModel):
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
-        if self.training and pooled.shape[0] == 1:  # batch statistics need two rows; use the running ones
-            self.event_norm.eval()
-            normed = self.event_norm(pooled)
-            self.event_norm.train()
-        else:
-            normed = self.event_norm(pooled)
+        norm = self.event_norm
+        normed = nn.functional.batch_norm(  # batch statistics need two rows; a single row uses the running ones
+            pooled, norm.running_mean, norm.running_var, norm.weight, norm.bias,
+            training=self.training and pooled.shape[0] > 1, momentum=norm.momentum, eps=norm.eps,
+        )
         event_logits = self.event_head(self.dropout(normed))
         tokens = self.dropout(hidden)
         actor_logits = self.actor_head(tokens)

@@ -81,7 +81,8 @@ def _figure_curves(path: Path, log_history: list[dict]) -> None:
     plt.close(fig)
 
 
-def _table(header: list[str], rows: list[list]) -> str:
+def markdown_table(header: list[str], rows: list[list]) -> str:
+    """A GitHub-flavoured Markdown table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -104,24 +105,24 @@ def metrics_tables(metrics: dict, schema: LabelSchema) -> str:
     ]
     parts = [
         f"### Overall ({split} split, {result['sentences']} sentences)",
-        _table(["metric", "EventLens", "baseline"], rows),
+        markdown_table(["metric", "EventLens", "baseline"], rows),
         "Baselines: TF-IDF + logistic regression for events (thresholds tuned on dev), "
         f"majority class (`{base_att['majority'] if base_att else '?'}`) for attitude.",
         f"### Per language ({split})",
-        _table(
+        markdown_table(
             ["lang", "sentences", "event micro-F1", "event macro-F1", "actor F1", "attitude macro-F1", "end-to-end F1"],
             [[lang, v["sentences"], v["event_micro_f1"], v["event_macro_f1"], v["actor_f1"], v["attitude_macro_f1"], v["end_to_end_f1"]]
              for lang, v in result["per_language"].items()],
         ),
         f"### Per event label ({split})",
-        _table(
+        markdown_table(
             ["label", "support", "precision", "recall", "F1", "baseline F1", "threshold"],
             [[l, m["support"], m["precision"], m["recall"], m["f1"],
               base_events["per_label"][l]["f1"] if base_events else "–", metrics.get("thresholds", {}).get(l, "–")]
              for l, m in result["events"]["per_label"].items()],
         ),
         f"### Attitude per label on gold spans ({split})",
-        _table(["attitude", "support", "precision", "recall", "F1"],
+        markdown_table(["attitude", "support", "precision", "recall", "F1"],
                [[a, m["support"], m["precision"], m["recall"], m["f1"]] for a, m in result["attitude_gold_spans"]["per_label"].items()]),
     ]
     return "\n\n".join(parts)
